@@ -1,0 +1,215 @@
+"""The training objective over a whole corpus, in one batched pass.
+
+:func:`crfteach.train.corpus_objective` walks the corpus one sentence at a
+time and runs log-space forward-backward on each: clear, and the reference.
+This module computes the same objective and gradient with the same formula
+(chapter "Making it fast"), arranged for numpy:
+
+1. One sparse design matrix for every token of the corpus, so all the
+   emission scores come from one product ``X @ W``.
+2. Sentences sorted by length, longest first, and tokens stored
+   *time-major*: all first tokens, then all second tokens, and so on. At
+   position ``t`` the sentences still running are a prefix of the batch,
+   so one forward step for every sentence is one ``(n_t, K) @ (K, K)``
+   product on a contiguous block, with no padding.
+3. Scaled probabilities instead of a logsumexp per cell (as CRFsuite
+   does): each row of alpha is divided by its sum ``c_t``; log Z is the sum
+   of the ``log c_t``, and the backward pass reuses the same scales. Scores
+   are shifted by their row maximum before ``exp``, so nothing overflows.
+4. Expected state counts as one sparse product ``X.T @ node_marginals``;
+   expected transition counts as ``exp(transitions) * (A.T @ B)``, summed
+   over positions without ever building a ``(T, K, K)`` array.
+
+Scaling fails only when the scores are so extreme that a whole row of
+probabilities underflows (score differences of several hundred); the
+objective then falls back to the log-space reference for that call, so the
+answer is always exact.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["CorpusBatch"]
+
+# below this, exp of a score cannot overflow and the row shift is skipped
+_SAFE_EXPONENT = 300.0
+
+
+class CorpusBatch:
+    """A corpus prepared for batched objective and gradient evaluations.
+
+    Args:
+        Xs: per sentence, a ``(T_s, n_observations)`` sparse design matrix.
+        tags: per sentence, ``(T_s,)`` integer tags in ``[0, n_labels)``.
+        n_labels: K, the number of labels.
+
+    The flat weight vector has the layout of :class:`crfteach.FeatureIndex`:
+    ``W (n_observations, K)`` row by row, then ``transitions (K, K)``.
+    """
+
+    def __init__(self, Xs, tags, n_labels):
+        if len(Xs) == 0:
+            raise ValueError("the corpus has no sentences")
+        if len(Xs) != len(tags):
+            raise ValueError(f"{len(Xs)} design matrices but {len(tags)} tag sequences")
+        K = int(n_labels)
+        lengths = np.array([X.shape[0] for X in Xs], dtype=np.int64)
+        if np.any(lengths == 0):
+            raise ValueError(f"sentence {int(np.argmin(lengths))} is empty")
+        n_observations = Xs[0].shape[1]
+        for s, (X, y) in enumerate(zip(Xs, tags)):
+            if X.shape[1] != n_observations:
+                raise ValueError(f"sentence {s}: X has {X.shape[1]} columns, "
+                                 f"expected {n_observations}")
+            y = np.asarray(y)
+            if y.shape != (X.shape[0],) or (len(y) and (y.min() < 0 or y.max() >= K)):
+                raise ValueError(f"sentence {s}: tags must be {X.shape[0]} ints in [0, {K})")
+
+        self.n_labels = K
+        self.n_observations = n_observations
+        self.n_sentences = len(Xs)
+        self.n_tokens = int(lengths.sum())
+        self._Xs, self._tags = list(Xs), [np.asarray(y, np.int64) for y in tags]
+
+        # sentences longest first; n_active[t] sentences have a token at t
+        order = np.argsort(-lengths, kind="stable")
+        sorted_lengths = lengths[order]
+        T_max = int(sorted_lengths[0])
+        self.n_active = np.array(
+            [np.searchsorted(-sorted_lengths, -t, side="right") for t in range(1, T_max + 1)]
+        )
+        self.offsets = np.concatenate([[0], np.cumsum(self.n_active)])
+
+        # time-major token order: row offsets[t] + b is token t of sorted sentence b
+        starts = np.concatenate([[0], np.cumsum(lengths)])[order]
+        time_major = np.concatenate(
+            [starts[: self.n_active[t]] + t for t in range(T_max)]
+        )
+        X_all = sp.vstack(Xs, format="csr")
+        self.X = X_all[time_major].tocsr()
+        self.X.sort_indices()
+        tags_tm = np.concatenate(self._tags)[time_major]
+
+        # observed counts do not depend on the weights: compute them once
+        onehot = np.zeros((self.n_tokens, K))
+        onehot[np.arange(self.n_tokens), tags_tm] = 1.0
+        self.observed_W = np.asarray(self.X.T @ onehot)
+        self.observed_transitions = np.zeros((K, K))
+        for t in range(1, T_max):
+            n = self.n_active[t]
+            previous = tags_tm[self.offsets[t - 1] : self.offsets[t - 1] + n]
+            current = tags_tm[self.offsets[t] : self.offsets[t] + n]
+            np.add.at(self.observed_transitions, (previous, current), 1.0)
+        self._tags_tm = tags_tm
+        self._n_edges = self.n_tokens - self.n_sentences
+
+    @property
+    def n_weights(self):
+        """The length of the flat weight vector."""
+        K = self.n_labels
+        return self.n_observations * K + K * K
+
+    def _split(self, w):
+        w = np.asarray(w, dtype=np.float64)
+        if w.shape != (self.n_weights,):
+            raise ValueError(f"w must have shape ({self.n_weights},), got {w.shape}")
+        K = self.n_labels
+        n = self.n_observations * K
+        return w[:n].reshape(-1, K), w[n:].reshape(K, K)
+
+    def log_likelihood_terms(self, W, transitions):
+        """The summed path scores and the summed log Z of the corpus.
+
+        Returns:
+            ``(score, log_Z, node_marginals, expected_transitions)``, or None
+            when the scaled recursion underflows. ``node_marginals`` is
+            ``(n_tokens, K)`` in time-major order.
+        """
+        K, offsets, n_active = self.n_labels, self.offsets, self.n_active
+        emissions = np.asarray(self.X @ W)
+
+        # the score of every true path, summed over the corpus
+        score = emissions[np.arange(self.n_tokens), self._tags_tm].sum()
+        score += (self.observed_transitions * transitions).sum()
+
+        # exponentials, in place; rows are shifted only when exp could overflow
+        if -_SAFE_EXPONENT < emissions.min() and emissions.max() < _SAFE_EXPONENT:
+            log_Z = 0.0
+        else:
+            shift = emissions.max(axis=1, keepdims=True)
+            emissions -= shift
+            log_Z = shift.sum()
+        potentials = np.exp(emissions, out=emissions)
+        transition_shift = transitions.max()
+        M = np.exp(transitions - transition_shift)
+        log_Z += self._n_edges * transition_shift
+
+        # forward with scaling: each alpha row sums to one, scale keeps the sums;
+        # a row that underflows to zero is caught below, not warned about
+        alpha = np.empty_like(potentials)
+        scale = np.empty(self.n_tokens)
+        ones = np.ones(K)
+        alpha[: n_active[0]] = potentials[: n_active[0]]
+        with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
+            for t in range(len(n_active)):
+                a, b, n = offsets[t - 1], offsets[t], n_active[t]
+                block = alpha[b : b + n]
+                if t > 0:
+                    np.matmul(alpha[a : a + n], M, out=block)
+                    block *= potentials[b : b + n]
+                np.matmul(block, ones, out=scale[b : b + n])
+                block /= scale[b : b + n, None]
+        if not (np.all(scale > 0) and np.all(np.isfinite(scale))):
+            return None
+        log_Z += np.log(scale).sum()
+
+        # backward with the same scales; node marginals overwrite alpha in place
+        node = alpha
+        beta = np.ones((n_active[-1], K))
+        pair_counts = np.zeros((K, K))
+        for t in range(len(n_active) - 1, 0, -1):
+            a, b, n = offsets[t - 1], offsets[t], n_active[t]
+            node[b : b + n] *= beta
+            weighted = potentials[b : b + n]
+            weighted *= beta
+            weighted /= scale[b : b + n, None]
+            pair_counts += alpha[a : a + n].T @ weighted
+            beta = np.ones((n_active[t - 1], K))
+            np.matmul(weighted, M.T, out=beta[:n])
+        node[: n_active[0]] *= beta
+        expected_transitions = M * pair_counts
+        return score, log_Z, node, expected_transitions
+
+    def objective_and_gradient(self, w, c2=0.0):
+        """The training objective and its gradient at ``w``.
+
+        Args:
+            w: ``(n_weights,)`` flat weights.
+            c2: L2 coefficient.
+
+        Returns:
+            ``(f, g)``: ``f = sum_s -log p(y_s|x_s) + c2 * ||w||^2`` (float)
+            and its gradient ``g`` of shape ``(n_weights,)``.
+        """
+        W, transitions = self._split(w)
+        if not np.all(np.isfinite(w)):
+            raise ValueError("w contains NaN or infinite values")
+        terms = self.log_likelihood_terms(W, transitions)
+        if terms is None:
+            return self._reference(w, c2)
+        score, log_Z, node, expected_transitions = terms
+
+        # minimise -log p: expected minus observed, plus the L2 pull
+        nll = log_Z - score
+        grad_W = np.asarray(self.X.T @ node) - self.observed_W
+        grad_transitions = expected_transitions - self.observed_transitions
+        g = np.concatenate([grad_W.ravel(), grad_transitions.ravel()])
+        f = nll + c2 * float(w @ w)
+        g += 2.0 * c2 * w
+        return float(f), g
+
+    def _reference(self, w, c2):
+        # extreme scores: the log-space per-sentence reference is exact
+        from .train import corpus_objective
+
+        return corpus_objective(w, self._Xs, self._tags, self.n_labels, c2)
