@@ -19,7 +19,7 @@ from collections import defaultdict
 import numpy as np
 
 from .features import state_name, transition_name
-from .inference import log_likelihood, marginals
+from .inference import _check_tags, log_likelihood, marginals
 
 __all__ = [
     "dict_scores",
@@ -153,9 +153,7 @@ def matrix_gradient(X, tags, W, transitions, c2=0.0):
     emissions = np.asarray(X @ W)
     node_marginals, edge_marginals = marginals(emissions, transitions)
     T, K = emissions.shape
-    tags = np.asarray(tags, dtype=np.int64)
-    if tags.shape != (T,) or tags.min() < 0 or tags.max() >= K:
-        raise ValueError(f"tags must be {T} integers in [0, {K})")
+    tags = _check_tags(tags, T, K)
 
     # state weights: X.T @ (observed one-hot - expected node marginals)
     observed = np.zeros((T, K))

@@ -88,9 +88,11 @@ def _check_tags(tags, T, K):
     if array.ndim != 1:
         raise ValueError(f"tags must be a 1-d sequence, got shape {array.shape}")
     if array.size and not np.issubdtype(array.dtype, np.integer):
-        if not np.issubdtype(array.dtype, np.floating) or np.any(
-            array != np.round(array)
-        ):
+        # whole floats such as 1.0 are accepted; inf passes round(), so test it
+        whole = np.issubdtype(array.dtype, np.floating) and np.all(
+            np.isfinite(array) & (array == np.round(array))
+        )
+        if not whole:
             raise ValueError(f"tags must be integers, got dtype {array.dtype}")
     if len(array) != T:
         raise ValueError(f"tags has length {len(array)} but the sentence has T = {T}")
