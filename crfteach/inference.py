@@ -220,18 +220,23 @@ def marginals(emissions, transitions, start=None, end=None):
     )
     log_alpha = forward(emissions, transitions, start)
     log_beta = backward(emissions, transitions, end)
-    log_Z = logsumexp(log_alpha[-1] + end)
 
-    # p(y_t = k) = alpha_t(k) beta_t(k) / Z
-    node_marginals = np.exp(log_alpha + log_beta - log_Z)
+    # p(y_t = k) = alpha_t(k) beta_t(k) / Z; every row of alpha * beta sums
+    # to Z, so each row is normalised by its own sum: rounding that alpha and
+    # beta accumulate over thousands of positions cancels instead of showing
+    log_nodes = log_alpha + log_beta
+    node_marginals = np.exp(log_nodes - logsumexp(log_nodes, axis=1, keepdims=True))
 
-    # p(y_t = i, y_t+1 = j) = alpha_t(i) psi(i, j) e_t+1(j) beta_t+1(j) / Z
+    # p(y_t = i, y_t+1 = j) = alpha_t(i) psi(i, j) e_t+1(j) beta_t+1(j) / Z,
+    # each (K, K) table normalised by its own sum (Z again) for the same reason
     log_edges = (
         log_alpha[:-1, :, None]
         + transitions[None, :, :]
         + (emissions[1:] + log_beta[1:])[:, None, :]
     )
-    edge_marginals = np.exp(log_edges - log_Z)
+    T, K = emissions.shape
+    log_Z_edges = logsumexp(log_edges.reshape(T - 1, K * K), axis=1)[:, None, None]
+    edge_marginals = np.exp(log_edges - log_Z_edges)
     return node_marginals, edge_marginals
 
 
