@@ -34,7 +34,6 @@ from contextlib import nullcontext
 from importlib import resources
 
 import numpy as np
-from scipy.optimize import minimize
 
 from .features import FeatureIndex
 from .gradient import matrix_gradient, matrix_log_likelihood
@@ -238,6 +237,9 @@ def train(
         ValueError: no sentences, a bad ``c2`` or ``max_iter``, or a sentence
             that does not fit the template (named by its number and line).
     """
+    # imported here: scipy.optimize takes a second to import, tag and eval skip it
+    from scipy.optimize import minimize
+
     if not (isinstance(c2, (int, float)) and math.isfinite(c2) and c2 >= 0):
         raise ValueError(f"c2 must be a finite number >= 0, got {c2!r}")
     if not (isinstance(max_iter, int) and max_iter >= 1):
