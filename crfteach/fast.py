@@ -26,13 +26,68 @@ objective then falls back to the log-space reference for that call, so the
 answer is always exact.
 """
 
+from itertools import chain
+
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["CorpusBatch"]
+from .features import FeatureIndex
+
+__all__ = ["CorpusBatch", "encode_corpus"]
 
 # below this, exp of a score cannot overflow and the row shift is skipped
 _SAFE_EXPONENT = 300.0
+
+
+def encode_corpus(rows, template, tags=None, index=None):
+    """The observations of a whole corpus as one design matrix, in one pass.
+
+    The same numbers as :meth:`FeatureIndex.from_sentences` followed by
+    :meth:`FeatureIndex.design_matrix` per sentence, and the same order of
+    observations and labels (first appearance), without holding every
+    observation string of the corpus in memory at once.
+
+    Args:
+        rows: per sentence, its token rows (column strings, no tag).
+        template: the :class:`crfteach.Template`.
+        tags: per sentence, its label strings; required to build an index.
+        index: a :class:`FeatureIndex` to encode with (observations it does
+            not know are left out), or None to build one from this corpus.
+
+    Returns:
+        ``(index, X, lengths)``: the index, the ``(n_tokens, n_observations)``
+        CSR matrix of every token in corpus order, and ``(n_sentences,)``
+        sentence lengths.
+    """
+    if index is None:
+        if tags is None:
+            raise ValueError("tags are needed to build a new index")
+        ids = {}
+        labels = dict.fromkeys(chain.from_iterable(tags))
+        lookup = lambda o: ids.setdefault(o, len(ids))  # noqa: E731
+    else:
+        ids = index.observation_ids
+        lookup = lambda o: ids.get(o, -1)  # noqa: E731
+
+    # each sentence: observations by template, then position-major ids
+    columns, lengths = [], []
+    for sentence in rows:
+        by_template = [u.expand_sentence(sentence) for u in template.unigrams]
+        columns.extend(map(lookup, chain.from_iterable(zip(*by_template))))
+        lengths.append(len(sentence))
+
+    if index is None:
+        index = FeatureIndex(list(labels), list(ids))
+    lengths = np.array(lengths, dtype=np.int64)
+    n_tokens, U = int(lengths.sum()), len(template.unigrams)
+    columns = np.array(columns, dtype=np.int64)
+    positions = np.repeat(np.arange(n_tokens), U)
+    known = columns >= 0
+    X = sp.csr_matrix(
+        (np.ones(int(known.sum())), (positions[known], columns[known])),
+        shape=(n_tokens, index.n_observations),
+    )
+    return index, X, lengths
 
 
 class CorpusBatch:
@@ -64,36 +119,66 @@ class CorpusBatch:
             y = np.asarray(y)
             if y.shape != (X.shape[0],) or (len(y) and (y.min() < 0 or y.max() >= K)):
                 raise ValueError(f"sentence {s}: tags must be {X.shape[0]} ints in [0, {K})")
+        X_all = sp.vstack(Xs, format="csr")
+        self._setup(X_all, lengths, np.concatenate(tags).astype(np.int64), K)
 
+    @classmethod
+    def from_matrix(cls, X, lengths, tags, n_labels):
+        """A batch from one design matrix for the whole corpus.
+
+        Args:
+            X: ``(n_tokens, n_observations)`` sparse matrix, the sentences'
+                rows one after the other (what :func:`encode_corpus` gives).
+            lengths: ``(n_sentences,)`` the number of tokens of each sentence.
+            tags: ``(n_tokens,)`` integer tags in the same order.
+            n_labels: K.
+        """
+        lengths = np.asarray(lengths, dtype=np.int64)
+        tags = np.asarray(tags, dtype=np.int64)
+        K = int(n_labels)
+        if len(lengths) == 0:
+            raise ValueError("the corpus has no sentences")
+        if np.any(lengths <= 0):
+            raise ValueError(f"sentence {int(np.argmin(lengths))} is empty")
+        if X.shape[0] != lengths.sum() or tags.shape != (X.shape[0],):
+            raise ValueError(f"X has {X.shape[0]} rows and tags {tags.shape}, but the "
+                             f"lengths add up to {lengths.sum()} tokens")
+        if tags.min() < 0 or tags.max() >= K:
+            raise ValueError(f"tags must be in [0, {K})")
+        batch = cls.__new__(cls)
+        batch._setup(sp.csr_matrix(X), lengths, tags, K)
+        return batch
+
+    def _setup(self, X_all, lengths, tags, K):
         self.n_labels = K
-        self.n_observations = n_observations
-        self.n_sentences = len(Xs)
+        self.n_observations = X_all.shape[1]
+        self.n_sentences = len(lengths)
         self.n_tokens = int(lengths.sum())
-        self._Xs, self._tags = list(Xs), [np.asarray(y, np.int64) for y in tags]
+        self.lengths = lengths
 
         # sentences longest first; n_active[t] sentences have a token at t
         order = np.argsort(-lengths, kind="stable")
         sorted_lengths = lengths[order]
         T_max = int(sorted_lengths[0])
-        self.n_active = np.array(
-            [np.searchsorted(-sorted_lengths, -t, side="right") for t in range(1, T_max + 1)]
-        )
+        self.n_active = np.searchsorted(-sorted_lengths, -np.arange(1, T_max + 1),
+                                        side="right")
         self.offsets = np.concatenate([[0], np.cumsum(self.n_active)])
 
         # time-major token order: row offsets[t] + b is token t of sorted sentence b
         starts = np.concatenate([[0], np.cumsum(lengths)])[order]
-        time_major = np.concatenate(
+        self.time_major = np.concatenate(
             [starts[: self.n_active[t]] + t for t in range(T_max)]
         )
-        X_all = sp.vstack(Xs, format="csr")
-        self.X = X_all[time_major].tocsr()
+        self.X = X_all[self.time_major].tocsr()
         self.X.sort_indices()
-        tags_tm = np.concatenate(self._tags)[time_major]
+        tags_tm = tags[self.time_major]
 
         # observed counts do not depend on the weights: compute them once
-        onehot = np.zeros((self.n_tokens, K))
-        onehot[np.arange(self.n_tokens), tags_tm] = 1.0
-        self.observed_W = np.asarray(self.X.T @ onehot)
+        onehot = sp.csr_matrix(
+            (np.ones(self.n_tokens), (np.arange(self.n_tokens), tags_tm)),
+            shape=(self.n_tokens, K),
+        )
+        self.observed_W = (self.X.T @ onehot).toarray()
         self.observed_transitions = np.zeros((K, K))
         for t in range(1, T_max):
             n = self.n_active[t]
@@ -212,4 +297,9 @@ class CorpusBatch:
         # extreme scores: the log-space per-sentence reference is exact
         from .train import corpus_objective
 
-        return corpus_objective(w, self._Xs, self._tags, self.n_labels, c2)
+        restore = np.argsort(self.time_major)
+        X_all, tags = self.X[restore], self._tags_tm[restore]
+        bounds = np.concatenate([[0], np.cumsum(self.lengths)])
+        Xs = [X_all[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+        ys = [tags[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+        return corpus_objective(w, Xs, ys, self.n_labels, c2)

@@ -58,6 +58,30 @@ class UnigramTemplate:
             out.append(piece)
         return "".join(out)
 
+    def expand_sentence(self, rows):
+        """The observations of this template at every position of ``rows``.
+
+        The same strings as ``[self.expand(rows, t) for t in range(T)]``,
+        built a column at a time: each macro reads one column padded with
+        the out-of-sentence markers, shifted by its row offset.
+        """
+        T = len(rows)
+        if not self.macros:
+            return [self.pieces[0]] * T
+        values = []
+        for row, col in self.macros:
+            # positions t whose row t + row is before, inside, after the sentence
+            first, last = min(max(-row, 0), T), max(min(T - row, T), 0)
+            before = [f"_B{t + row}" for t in range(first)]
+            inside = [r[col] for r in rows[first + row : last + row]]
+            after = [f"_B+{t + row - T + 1}" for t in range(max(last, first), T)]
+            values.append(before + inside + after)
+        if len(self.macros) == 1:
+            head, tail = self.pieces
+            return [head + value + tail for value in values[0]]
+        pattern = "{}".join(p.replace("{", "{{").replace("}", "}}") for p in self.pieces)
+        return [pattern.format(*parts) for parts in zip(*values)]
+
 
 @dataclass
 class Template:
@@ -104,7 +128,10 @@ class Template:
         rows = [list(r) for r in rows]
         if rows:
             self.check_columns(min(len(r) for r in rows))
-        return [[u.expand(rows, t) for u in self.unigrams] for t in range(len(rows))]
+        by_template = [u.expand_sentence(rows) for u in self.unigrams]
+        return [list(position) for position in zip(*by_template)] if by_template else [
+            [] for _ in rows
+        ]
 
     def __str__(self):
         lines = [u.text for u in self.unigrams] + (["B"] if self.bigram else [])
