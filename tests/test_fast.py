@@ -133,3 +133,65 @@ def test_bad_weights_are_refused():
     w[0] = np.nan
     with pytest.raises(ValueError, match="NaN or infinite"):
         batch.objective_and_gradient(w)
+
+
+def test_column_wise_expansion_equals_position_wise():
+    # Template.observations expands a column at a time; expand() is the
+    # definition, one position at a time
+    from crfteach.templates import parse_template
+
+    rng = np.random.default_rng(5)
+    for trial in range(500):
+        lines = []
+        for i in range(rng.integers(1, 4)):
+            macros = [f"%x[{rng.integers(-8, 9)},{rng.integers(0, 2)}]"
+                      for _ in range(rng.integers(0, 4))]
+            lines.append(f"U{i}{{}}:" + "/".join(macros) + str(rng.choice(["", "}"])))
+        template = parse_template("\n".join(lines))
+        rows = [[str(rng.choice(list("张三李{"))), str(rng.choice(list("ab")))]
+                for _ in range(rng.integers(1, 8))]
+        expected = [[u.expand(rows, t) for u in template.unigrams]
+                    for t in range(len(rows))]
+        assert template.observations(rows) == expected, (lines, rows)
+
+
+def test_encode_corpus_equals_index_and_design_matrices():
+    from crfteach.corpus import load_bundled
+    from crfteach.fast import encode_corpus
+    from crfteach.features import FeatureIndex
+    from crfteach.templates import read_template
+    from crfteach.train import template_path
+
+    template = read_template(template_path("resume"))
+    train, test = load_bundled("train")[:120], load_bundled("test")[:60]
+    observations = [template.observations(s.rows) for s in train]
+    index = FeatureIndex.from_sentences(observations, [s.tags for s in train])
+    expected = sp.vstack([index.design_matrix(o) for o in observations])
+
+    encoded, X, lengths = encode_corpus(
+        [s.rows for s in train], template, [s.tags for s in train]
+    )
+    assert encoded.labels == index.labels
+    assert encoded.observations == index.observations
+    assert list(lengths) == [len(s.tags) for s in train]
+    assert (X != expected).nnz == 0
+
+    # with a known index, unseen observations are left out, as design_matrix does
+    held_out = sp.vstack(
+        [index.design_matrix(template.observations(s.rows)) for s in test]
+    )
+    _, X_test, _ = encode_corpus([s.rows for s in test], template, index=index)
+    assert (X_test != held_out).nnz == 0 and X_test.nnz < 8 * X_test.shape[0]
+
+
+def test_from_matrix_equals_per_sentence_batch():
+    K = 3
+    lengths = [5, 1, 8, 2]
+    Xs, tags = random_corpus(9, lengths, K=K)
+    w = np.random.default_rng(9).normal(size=30 * K + K * K)
+    per_sentence = CorpusBatch(Xs, tags, K).objective_and_gradient(w, 0.2)
+    whole = CorpusBatch.from_matrix(
+        sp.vstack(Xs), lengths, np.concatenate(tags), K
+    ).objective_and_gradient(w, 0.2)
+    assert whole[0] == pytest.approx(per_sentence[0], rel=RELATIVE)
+    np.testing.assert_allclose(whole[1], per_sentence[1], rtol=0, atol=1e-12)
