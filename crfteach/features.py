@@ -66,10 +66,26 @@ class FeatureIndex:
 
         Returns:
             A :class:`FeatureIndex`.
+
+        Raises:
+            ValueError: if the numbers of sentences, or of positions in a
+                sentence, differ between ``observations`` and ``tags``.
         """
+        observations, tags = list(observations), list(tags)
+        if len(observations) != len(tags):
+            raise ValueError(
+                f"observations has {len(observations)} sentences "
+                f"but tags has {len(tags)}"
+            )
+
         seen_labels = dict.fromkeys(labels or [])
         seen_observations = {}
-        for sentence, sentence_tags in zip(observations, tags):
+        for s, (sentence, sentence_tags) in enumerate(zip(observations, tags)):
+            if len(sentence) != len(sentence_tags):
+                raise ValueError(
+                    f"sentence {s}: observations has {len(sentence)} positions "
+                    f"but tags has {len(sentence_tags)}"
+                )
             for position, label in zip(sentence, sentence_tags):
                 seen_labels.setdefault(label)
                 for o in position:
