@@ -212,6 +212,4 @@ def main(argv=None):
         print(f"crfteach.grade: {error}", file=sys.stderr)
         return 2
 
-    # no window for a learner's plots when run from a terminal
-    os.environ.setdefault("MPLBACKEND", "Agg")
     return 0 if grade_notebook(path, time_limit=args.time_limit) else 1
