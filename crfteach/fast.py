@@ -16,9 +16,12 @@ This module computes the same objective and gradient with the same formula
    does): each row of alpha is divided by its sum ``c_t``; log Z is the sum
    of the ``log c_t``, and the backward pass reuses the same scales. Scores
    are shifted by their row maximum before ``exp``, so nothing overflows.
-4. Expected state counts as one sparse product ``X.T @ node_marginals``;
-   expected transition counts as ``exp(transitions) * (A.T @ B)``, summed
-   over positions without ever building a ``(T, K, K)`` array.
+4. Expected minus observed state counts as one sparse product
+   ``X.T @ (node_marginals - onehot(y))``; expected transition counts as
+   ``exp(transitions) * (A.T @ B)``, summed over positions without ever
+   building a ``(T, K, K)`` array.
+5. Memory is spent once: exponentials overwrite the scores, node
+   marginals overwrite alpha, and the gradient is written into one vector.
 
 Scaling fails only when the scores are so extreme that a whole row of
 probabilities underflows (score differences of several hundred); the
@@ -30,6 +33,7 @@ from itertools import chain
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg.blas import daxpy
 
 from .features import FeatureIndex
 
@@ -173,12 +177,7 @@ class CorpusBatch:
         self.X.sort_indices()
         tags_tm = tags[self.time_major]
 
-        # observed counts do not depend on the weights: compute them once
-        onehot = sp.csr_matrix(
-            (np.ones(self.n_tokens), (np.arange(self.n_tokens), tags_tm)),
-            shape=(self.n_tokens, K),
-        )
-        self.observed_W = (self.X.T @ onehot).toarray()
+        # observed transition counts do not depend on the weights: count them once
         self.observed_transitions = np.zeros((K, K))
         for t in range(1, T_max):
             n = self.n_active[t]
@@ -276,6 +275,7 @@ class CorpusBatch:
             ``(f, g)``: ``f = sum_s -log p(y_s|x_s) + c2 * ||w||^2`` (float)
             and its gradient ``g`` of shape ``(n_weights,)``.
         """
+        w = np.ascontiguousarray(w, dtype=np.float64)
         W, transitions = self._split(w)
         if not np.all(np.isfinite(w)):
             raise ValueError("w contains NaN or infinite values")
@@ -284,13 +284,17 @@ class CorpusBatch:
             return self._reference(w, c2)
         score, log_Z, node, expected_transitions = terms
 
-        # minimise -log p: expected minus observed, plus the L2 pull
-        nll = log_Z - score
-        grad_W = np.asarray(self.X.T @ node) - self.observed_W
-        grad_transitions = expected_transitions - self.observed_transitions
-        g = np.concatenate([grad_W.ravel(), grad_transitions.ravel()])
-        f = nll + c2 * float(w @ w)
-        g += 2.0 * c2 * w
+        # minimise -log p: expected minus observed counts, plus the L2 pull;
+        # X.T @ (node - onehot(y)) is both state terms in one sparse product
+        node[np.arange(self.n_tokens), self._tags_tm] -= 1.0
+        g = np.empty(self.n_weights)
+        n = self.n_observations * self.n_labels
+        g[:n].reshape(W.shape)[...] = self.X.T @ node
+        np.subtract(expected_transitions, self.observed_transitions,
+                    out=g[n:].reshape(transitions.shape))
+        f = (log_Z - score) + c2 * float(w @ w)
+        if c2:
+            daxpy(w, g, a=2.0 * c2)
         return float(f), g
 
     def _reference(self, w, c2):

@@ -20,6 +20,7 @@ from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg.blas import daxpy
 
 __all__ = ["LBFGSResult", "lbfgs"]
 
@@ -56,7 +57,7 @@ def _direction(g, pairs):
     alphas = []
     for s, y, rho in reversed(pairs):
         alpha = rho * (s @ q)
-        q -= alpha * y
+        daxpy(y, q, a=-alpha)
         alphas.append(alpha)
 
     # the initial Hessian: the scaling of the newest pair, gamma = s.y / y.y
@@ -65,7 +66,7 @@ def _direction(g, pairs):
         q *= 1.0 / (rho * (y @ y))
     for (s, y, rho), alpha in zip(pairs, reversed(alphas)):
         beta = rho * (y @ q)
-        q += (alpha - beta) * s
+        daxpy(s, q, a=alpha - beta)
     return q
 
 
@@ -74,7 +75,8 @@ def lbfgs(fun, x0, memory=6, max_iter=1000, ftol=1e-10, gtol=1e-6,
     """Minimise a smooth function with L-BFGS.
 
     Args:
-        fun: ``x -> (f, g)``, the objective (float) and its gradient (``(n,)``).
+        fun: ``x -> (f, g)``, the objective (float) and its gradient (``(n,)``),
+            a new array on every call (lbfgs reuses it as workspace).
         x0: ``(n,)`` starting point.
         memory: the number of ``(s, y)`` pairs kept.
         max_iter: the largest number of iterations.
@@ -107,7 +109,7 @@ def lbfgs(fun, x0, memory=6, max_iter=1000, ftol=1e-10, gtol=1e-6,
 
         # backtrack until the decrease is sufficient
         for _ in range(max_linesearch):
-            x_new = x + step * d
+            x_new = daxpy(d, x.copy(), a=step)
             f_new, g_new = fun(x_new)
             nfev += 1
             if np.isfinite(f_new) and f_new <= f + ARMIJO * step * slope:
@@ -119,8 +121,11 @@ def lbfgs(fun, x0, memory=6, max_iter=1000, ftol=1e-10, gtol=1e-6,
             message = "the line search found no decrease"
             break
 
-        # the new curvature pair
-        s, y = x_new - x, g_new - g
+        # the new curvature pair, s = step d and y = g_new - g, stored in the
+        # buffers of d and g (a million weights make each vector count)
+        s = d
+        s *= step
+        y = np.subtract(g_new, g, out=g)
         sy = s @ y
         if sy > 1e-12 * (y @ y):
             pairs.append((s, y, 1.0 / sy))
