@@ -6,6 +6,10 @@ CRFsuite's learned weights with its own objective, and CRFsuite reports
 its own loss. The issue asks for agreement within 1e-4 relative.
 """
 
+import importlib.util
+import os
+from pathlib import Path
+
 import pytest
 
 pytest.importorskip("pycrfsuite")
@@ -24,6 +28,11 @@ SAME_OPTIMUM = 1e-4
 SAME_WEIGHTS = 1e-6
 
 C2 = 1.0
+
+# the Resume NER corpus beside the repository; its benchmark takes minutes
+ROOT = Path(__file__).resolve().parents[1]
+RESUME_NER = ROOT.parent / "shared" / "corpora" / "resume_ner"
+RUN_RESUME_NER = os.environ.get("CRFTEACH_RESUME_NER") == "1"
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +97,18 @@ def test_same_predictions_with_crfsuite_weights(both):
     model = both["model"]
     theirs = Model(model.index, model.template, both["W"], both["transitions"])
     assert theirs.tag_many(both["test"]) == both["crfsuite"]["predicted"]
+
+
+@pytest.mark.skipif(not RUN_RESUME_NER,
+                    reason="minutes long: set CRFTEACH_RESUME_NER=1 to run it")
+def test_resume_ner_benchmark():
+    # 1,306,200 features, CRFsuite's optimum, test F1 near 0.937
+    if not (RESUME_NER / "train.char.bmes").is_file():
+        pytest.skip(f"the Resume NER corpus is not at {RESUME_NER}")
+    spec = importlib.util.spec_from_file_location(
+        "resume_ner", ROOT / "benchmarks" / "resume_ner.py"
+    )
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    lines, checks = benchmark.run(RESUME_NER)
+    assert all(checks.values()), "\n".join(lines)
