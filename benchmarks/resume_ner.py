@@ -2,7 +2,7 @@
 
 Usage (from the repository root, in the project's environment):
 
-    .venv/bin/python benchmarks/resume_ner.py                 # ../shared/corpora/resume_ner
+    .venv/bin/python benchmarks/resume_ner.py   # ../shared/corpora/resume_ner
     .venv/bin/python benchmarks/resume_ner.py --corpus DIR --record
 
 The corpus (Zhang and Yang 2018; character level, BMES, 8 entity types) is
@@ -125,9 +125,11 @@ def run(corpus, verbose=False):
         f"{'relative gap to crfteach':34}{0.0:>16.2e}"
         f"{(at_crfsuite - ours) / ours:>16.2e}"
         f"{(CRFSUITE_OPTIMUM - ours) / ours:>16.2e}",
-        f"{'L-BFGS iterations':34}{report['iterations']:>16}{crfsuite['iterations']:>16}",
+        f"{'L-BFGS iterations':34}{report['iterations']:>16}"
+        f"{crfsuite['iterations']:>16}",
         f"{'objective evaluations':34}{report['evaluations']:>16}",
-        f"{'training seconds':34}{report['seconds']:>16.1f}{crfsuite['seconds']:>16.1f}",
+        f"{'training seconds':34}{report['seconds']:>16.1f}"
+        f"{crfsuite['seconds']:>16.1f}",
         f"{'test precision (strict, BMES)':34}{ours_f1['precision']:>16.4f}"
         f"{theirs_f1['precision']:>16.4f}",
         f"{'test recall':34}{ours_f1['recall']:>16.4f}{theirs_f1['recall']:>16.4f}",

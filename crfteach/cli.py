@@ -87,7 +87,8 @@ def build_parser():
         "CoNLL column files (CRF++ templates, L-BFGS, Viterbi).",
         epilog="Run 'crfteach COMMAND --help' for the options of a command.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action="version",
+                        version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     # train
@@ -223,7 +224,8 @@ def _check_gold_tags(sentences, path):
     for sentence in sentences:
         for t, tag in enumerate(sentence.tags):
             prefix, dash, type_ = tag.partition("-")
-            if tag != "O" and not (dash and type_ and prefix in ("B", "I", "M", "E", "S")):
+            well_formed = dash and type_ and prefix in ("B", "I", "M", "E", "S")
+            if tag != "O" and not well_formed:
                 raise ValueError(
                     f"{path}:{sentence.line + t}: gold tag {tag!r} is not O or "
                     "B-/I-/M-/E-/S- followed by an entity type"

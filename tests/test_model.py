@@ -77,7 +77,8 @@ def test_the_file_is_json_and_arrays_without_pickle(model, tmp_path):
     with np.load(path, allow_pickle=False) as archive:
         assert sorted(archive.files) == ["W", "header", "transitions"]
         header = json.loads(str(archive["header"][()]))
-        assert archive["W"].shape == (len(header["observations"]), len(header["labels"]))
+        shape = (len(header["observations"]), len(header["labels"]))
+        assert archive["W"].shape == shape
     assert header["format"] == FORMAT and header["version"] == VERSION
     assert header["template"] == TEMPLATE.source
     assert "B-PER" in header["labels"] and "U01:张" in header["observations"]

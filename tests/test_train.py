@@ -116,7 +116,8 @@ def test_objective_agrees_with_the_batched_one(rng):
     index, Xs, tags = encode(random_corpus(rng, 40))
     w = rng.normal(size=index.n_weights)
     f, g = corpus_objective(w, Xs, tags, index.n_labels, 0.5)
-    f_fast, g_fast = CorpusBatch(Xs, tags, index.n_labels).objective_and_gradient(w, 0.5)
+    batch = CorpusBatch(Xs, tags, index.n_labels)
+    f_fast, g_fast = batch.objective_and_gradient(w, 0.5)
     assert f_fast == pytest.approx(f, rel=EXACT)
     np.testing.assert_allclose(g_fast, g, rtol=EXACT, atol=EXACT)
 
@@ -144,7 +145,8 @@ def test_report_fields_add_up(trained):
     assert report["n_features"] == n_obs * K + K * K
     assert report["n_sentences"] == len(sentences)
     assert report["n_tokens"] == sum(len(s) for s in sentences)
-    assert report["objective"] == pytest.approx(report["nll"] + report["l2"], rel=EXACT)
+    total = report["nll"] + report["l2"]
+    assert report["objective"] == pytest.approx(total, rel=EXACT)
     assert report["converged"], report["message"]
     assert 0 < report["iterations"] <= report["evaluations"]
     assert len(report["history"]) == report["iterations"] + 1
@@ -218,7 +220,8 @@ def test_verbose_prints_a_header_and_one_fixed_width_line_per_iteration():
     for number, line in enumerate(lines[1:]):
         iteration, objective, gradient_norm, seconds = line.split()
         assert int(iteration) == number
-        assert float(objective) == pytest.approx(report["history"][number][1], abs=1e-6)
+        logged = report["history"][number][1]
+        assert float(objective) == pytest.approx(logged, abs=1e-6)
         assert float(gradient_norm) >= 0 and float(seconds) >= 0
 
 
