@@ -144,18 +144,24 @@ def _n_columns(sentences):
     return len(sentences[0].rows[0])
 
 
-def _run_train(args):
-    template = read_template(args.template)
+def _training_sentences(args, template):
     sentences = read_conll(args.train)
     try:
         template.check_columns(_n_columns(sentences), where=args.train)
     except ValueError as error:
         raise ValueError(f"{args.template}: {error}") from None
+    return sentences
 
-    # train, then save; Ctrl-C before the rename leaves MODEL as it was
+
+def _run_train(args):
+    template = read_template(args.template)
+
+    # train, then save; Ctrl-C before the rename leaves MODEL as it was.
+    # train() holds the only reference to the sentences, so their text is
+    # freed once they are encoded (a large corpus needs the memory)
     model, report = train(
-        sentences, template, c2=args.c2, max_iter=args.max_iter,
-        verbose=not args.quiet,
+        _training_sentences(args, template), template, c2=args.c2,
+        max_iter=args.max_iter, verbose=not args.quiet,
     )
     model.save(args.model)
     args.saved = True

@@ -71,7 +71,7 @@ def _direction(g, pairs):
 
 
 def lbfgs(fun, x0, memory=6, max_iter=1000, ftol=1e-10, gtol=1e-6,
-          max_linesearch=20, callback=None):
+          period=0, delta=1e-5, max_linesearch=20, callback=None):
     """Minimise a smooth function with L-BFGS.
 
     Args:
@@ -83,8 +83,12 @@ def lbfgs(fun, x0, memory=6, max_iter=1000, ftol=1e-10, gtol=1e-6,
         ftol: stop when an iteration's relative decrease
             ``(f_k - f_k+1) / max(|f_k|, |f_k+1|, 1)`` is at most this.
         gtol: stop when every gradient component is at most this in size.
+        period, delta: when ``period > 0``, also stop when the objective has
+            decreased by at most ``delta`` relative over the last ``period``
+            iterations (CRFsuite's test, with its defaults 10 and 1e-5).
         max_linesearch: evaluations allowed in one line search.
-        callback: called as ``callback(k, x, f, g)`` after iteration ``k``.
+        callback: called as ``callback(k, x, f, g)`` at the start (``k = 0``)
+            and after each iteration ``k``.
 
     Returns:
         An :class:`LBFGSResult`.
@@ -93,6 +97,9 @@ def lbfgs(fun, x0, memory=6, max_iter=1000, ftol=1e-10, gtol=1e-6,
     f, g = fun(x)
     nfev = 1
     pairs = deque(maxlen=memory)
+    if callback is not None:
+        callback(0, x, f, g)
+    history = deque([f], maxlen=period + 1)
     if np.abs(g).max() <= gtol:
         return LBFGSResult(x, f, g, 0, nfev, True, "gradient below gtol at the start")
 
@@ -140,5 +147,11 @@ def lbfgs(fun, x0, memory=6, max_iter=1000, ftol=1e-10, gtol=1e-6,
         if np.abs(g).max() <= gtol:
             message, success = "gradient below gtol", True
             break
+        history.append(f)
+        if period and len(history) > period:
+            if (history[0] - f) / max(abs(f), 1.0) <= delta:
+                message = f"decrease over {period} iterations below delta"
+                success = True
+                break
 
     return LBFGSResult(x, float(f), g, k, nfev, success, message)

@@ -68,6 +68,15 @@ def test_callback_sees_every_iteration():
     fun, _ = quadratic(3, 8)
     seen = []
     result = lbfgs(fun, np.zeros(8), callback=lambda k, x, f, g: seen.append((k, f)))
-    assert [k for k, _ in seen] == list(range(1, result.nit + 1))
+    assert [k for k, _ in seen] == list(range(0, result.nit + 1))
     values = [f for _, f in seen]
     assert all(b <= a for a, b in zip(values, values[1:]))
+
+
+def test_period_test_stops_when_progress_stalls():
+    # a quadratic reached long before: ten iterations gain nothing more
+    fun, _ = quadratic(4, 12)
+    result = lbfgs(fun, np.zeros(12), ftol=0.0, gtol=0.0, period=10, delta=1e-5)
+    assert result.success and "over 10 iterations" in result.message
+    exact = lbfgs(fun, np.zeros(12), ftol=0.0, gtol=1e-12)
+    assert result.fun == pytest.approx(exact.fun, rel=1e-5)
