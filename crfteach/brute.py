@@ -9,7 +9,6 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import logsumexp
 
 from .inference import check_scores, score
 
@@ -65,6 +64,9 @@ def brute_force(emissions, transitions, start=None, end=None, max_paths=MAX_PATH
     Raises:
         ValueError: on malformed scores, or when ``K**T > max_paths``.
     """
+    # scipy.special is imported here, not with the package: it is large
+    from scipy.special import logsumexp
+
     emissions, transitions, start, end = check_scores(
         emissions, transitions, start, end
     )

@@ -33,11 +33,17 @@ from itertools import chain
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.linalg.blas import daxpy
 
 from .features import FeatureIndex
+from .optimize import axpy
 
 __all__ = ["CorpusBatch", "encode_corpus"]
+
+try:
+    # Y += A @ X into an existing Y: scipy's own kernels behind ``A @ X``
+    from scipy.sparse._sparsetools import csc_matvecs, csr_matvecs
+except ImportError:  # pragma: no cover - a scipy that moved them
+    csc_matvecs = csr_matvecs = None
 
 # below this, exp of a score cannot overflow and the row shift is skipped
 _SAFE_EXPONENT = 300.0
@@ -185,7 +191,38 @@ class CorpusBatch:
             current = tags_tm[self.offsets[t] : self.offsets[t] + n]
             np.add.at(self.observed_transitions, (previous, current), 1.0)
         self._tags_tm = tags_tm
+        # the flat index of every token's true tag in an (n_tokens, K) array
+        self._gold = np.arange(self.n_tokens) * K + tags_tm
         self._n_edges = self.n_tokens - self.n_sentences
+
+    def _times_W(self, W):
+        """``X @ W`` into a buffer that every evaluation reuses."""
+        if csr_matvecs is None:
+            return np.asarray(self.X @ W)
+        out = self._buffer("emissions", (self.n_tokens, self.n_labels))
+        out.fill(0.0)
+        X = self.X
+        csr_matvecs(X.shape[0], X.shape[1], W.shape[1], X.indptr, X.indices,
+                    X.data, np.ascontiguousarray(W).ravel(), out.ravel())
+        return out
+
+    def _transpose_times(self, node, out):
+        """``X.T @ node`` written into ``out``, a view of the gradient."""
+        if csc_matvecs is None:
+            out[...] = self.X.T @ node
+            return
+        out.fill(0.0)
+        X = self.X
+        csc_matvecs(X.shape[1], X.shape[0], node.shape[1], X.indptr, X.indices,
+                    X.data, node.ravel(), out.reshape(-1))
+
+    def _buffer(self, name, shape):
+        # arrays of (n_tokens, K) reused by every evaluation: allocating them
+        # afresh costs a page fault per 4 KiB touched, a third of the time
+        buffers = self.__dict__.setdefault("_buffers", {})
+        if name not in buffers or buffers[name].shape != shape:
+            buffers[name] = np.empty(shape)
+        return buffers[name]
 
     @property
     def n_weights(self):
@@ -210,10 +247,10 @@ class CorpusBatch:
             ``(n_tokens, K)`` in time-major order.
         """
         K, offsets, n_active = self.n_labels, self.offsets, self.n_active
-        emissions = np.asarray(self.X @ W)
+        emissions = self._times_W(W)
 
         # the score of every true path, summed over the corpus
-        score = emissions[np.arange(self.n_tokens), self._tags_tm].sum()
+        score = emissions.ravel()[self._gold].sum()
         score += (self.observed_transitions * transitions).sum()
 
         # exponentials, in place; rows are shifted only when exp could overflow
@@ -230,17 +267,20 @@ class CorpusBatch:
 
         # forward with scaling: each alpha row sums to one, scale keeps the sums;
         # a row that underflows to zero is caught below, not warned about
-        alpha = np.empty_like(potentials)
+        # (the product goes to a scratch block first: numpy's matmul leaves
+        # BLAS, several times slower, when its output shares alpha's memory)
+        alpha = self._buffer("alpha", potentials.shape)
         scale = np.empty(self.n_tokens)
         ones = np.ones(K)
+        scratch = np.empty((n_active[0], K))
         alpha[: n_active[0]] = potentials[: n_active[0]]
         with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
             for t in range(len(n_active)):
                 a, b, n = offsets[t - 1], offsets[t], n_active[t]
                 block = alpha[b : b + n]
                 if t > 0:
-                    np.matmul(alpha[a : a + n], M, out=block)
-                    block *= potentials[b : b + n]
+                    np.matmul(alpha[a : a + n], M, out=scratch[:n])
+                    np.multiply(scratch[:n], potentials[b : b + n], out=block)
                 np.matmul(block, ones, out=scale[b : b + n])
                 block /= scale[b : b + n, None]
         if not (np.all(scale > 0) and np.all(np.isfinite(scale))):
@@ -286,15 +326,15 @@ class CorpusBatch:
 
         # minimise -log p: expected minus observed counts, plus the L2 pull;
         # X.T @ (node - onehot(y)) is both state terms in one sparse product
-        node[np.arange(self.n_tokens), self._tags_tm] -= 1.0
+        node.ravel()[self._gold] -= 1.0
         g = np.empty(self.n_weights)
         n = self.n_observations * self.n_labels
-        g[:n].reshape(W.shape)[...] = self.X.T @ node
+        self._transpose_times(node, out=g[:n].reshape(W.shape))
         np.subtract(expected_transitions, self.observed_transitions,
                     out=g[n:].reshape(transitions.shape))
         f = (log_Z - score) + c2 * float(w @ w)
         if c2:
-            daxpy(w, g, a=2.0 * c2)
+            axpy(2.0 * c2, w, g)
         return float(f), g
 
     def _reference(self, w, c2):

@@ -22,10 +22,20 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg.blas import daxpy
 
-__all__ = ["LBFGSResult", "lbfgs"]
+__all__ = ["LBFGSResult", "axpy", "lbfgs"]
 
 # sufficient decrease: f(w + a d) <= f(w) + ARMIJO * a * g.d
 ARMIJO = 1e-4
+
+
+def axpy(a, x, y):
+    """``y += a * x`` in place (BLAS daxpy): no temporary the size of ``x``.
+
+    A million weights make every temporary vector 10 MB, and numpy's
+    ``y += a * x`` makes one; the two-loop recursion does this twelve times
+    an iteration.
+    """
+    return daxpy(x, y, a=a)
 
 
 @dataclass
@@ -57,7 +67,7 @@ def _direction(g, pairs):
     alphas = []
     for s, y, rho in reversed(pairs):
         alpha = rho * (s @ q)
-        daxpy(y, q, a=-alpha)
+        axpy(-alpha, y, q)
         alphas.append(alpha)
 
     # the initial Hessian: the scaling of the newest pair, gamma = s.y / y.y
@@ -66,7 +76,7 @@ def _direction(g, pairs):
         q *= 1.0 / (rho * (y @ y))
     for (s, y, rho), alpha in zip(pairs, reversed(alphas)):
         beta = rho * (y @ q)
-        daxpy(s, q, a=alpha - beta)
+        axpy(alpha - beta, s, q)
     return q
 
 
@@ -116,7 +126,7 @@ def lbfgs(fun, x0, memory=6, max_iter=1000, ftol=1e-10, gtol=1e-6,
 
         # backtrack until the decrease is sufficient
         for _ in range(max_linesearch):
-            x_new = daxpy(d, x.copy(), a=step)
+            x_new = axpy(step, d, x.copy())
             f_new, g_new = fun(x_new)
             nfev += 1
             if np.isfinite(f_new) and f_new <= f + ARMIJO * step * slope:
