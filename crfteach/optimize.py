@@ -103,6 +103,8 @@ def lbfgs(fun, x0, memory=6, max_iter=1000, ftol=1e-10, gtol=1e-6,
     Returns:
         An :class:`LBFGSResult`.
     """
+    if not (isinstance(memory, int) and memory >= 1):
+        raise ValueError(f"memory must be a positive integer, got {memory!r}")
     x = np.array(x0, dtype=np.float64)
     f, g = fun(x)
     nfev = 1
@@ -119,6 +121,11 @@ def lbfgs(fun, x0, memory=6, max_iter=1000, ftol=1e-10, gtol=1e-6,
         # quasi-Newton direction; the first step is scaled to unit length
         d = _direction(g, pairs)
         slope = g @ d
+
+        # the oldest pair has served its last direction: let it go now, not
+        # after the line search, so its two vectors are free while it runs
+        if len(pairs) == memory:
+            pairs.popleft()
         if slope >= 0:
             pairs.clear()
             d, slope = -g, -(g @ g)

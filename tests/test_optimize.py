@@ -80,3 +80,9 @@ def test_period_test_stops_when_progress_stalls():
     assert result.success and "over 10 iterations" in result.message
     exact = lbfgs(fun, np.zeros(12), ftol=0.0, gtol=1e-12)
     assert result.fun == pytest.approx(exact.fun, rel=1e-5)
+
+
+def test_memory_must_be_positive():
+    fun, _ = quadratic(5, 3)
+    with pytest.raises(ValueError, match="memory must be a positive integer"):
+        lbfgs(fun, np.zeros(3), memory=0)
