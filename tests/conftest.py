@@ -18,6 +18,21 @@ GRADIENT_RTOL = 1e-6
 # the one seed every seeded random draw starts from
 SEED = 20240917
 
+# two tagged sentences the training, model and CLI tests build on
+TOY_SENTENCES = """\
+张 B-PER
+三 I-PER
+去 O
+北 B-LOC
+京 I-LOC
+
+李 B-PER
+四 I-PER
+在 O
+上 B-LOC
+海 I-LOC
+"""
+
 # the machine is shared, so no per-example deadline; the same examples every
 # run, so a failure in CI is a failure on every machine
 settings.register_profile("crfteach", deadline=None, derandomize=True)

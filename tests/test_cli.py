@@ -8,22 +8,10 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import SEED
+from conftest import SEED, TOY_SENTENCES
 
 # a corpus the model can fit exactly: every character has one tag
-CORPUS = """\
-张 B-PER
-三 I-PER
-去 O
-北 B-LOC
-京 I-LOC
-
-李 B-PER
-四 I-PER
-在 O
-上 B-LOC
-海 I-LOC
-
+CORPUS = TOY_SENTENCES + """
 王 B-PER
 五 I-PER
 到 O

@@ -6,7 +6,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from conftest import SEED
+from conftest import SEED, TOY_SENTENCES
 
 import crfteach.model as model_module
 from crfteach import parse_template
@@ -17,19 +17,7 @@ from crfteach.train import train
 
 TEMPLATE = parse_template("# a comment\nU00:%x[-1,0]\nU01:%x[0,0]\nU02:bias\nB\n")
 
-CORPUS = """\
-张 B-PER
-三 I-PER
-去 O
-北 B-LOC
-京 I-LOC
-
-李 B-PER
-四 I-PER
-在 O
-上 B-LOC
-海 I-LOC
-"""
+CORPUS = TOY_SENTENCES
 
 # sentences with characters the model never saw, and ones it did
 NEW_SENTENCES = [[["王"], ["五"], ["去"], ["上"], ["海"]], [["北"]], [["猫"], ["狗"]]]

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import EXACT, GRADIENT_RTOL, SEED
+from conftest import EXACT, GRADIENT_RTOL, SEED, TOY_SENTENCES
 
 from crfteach import brute_force, finite_difference, parse_template
 from crfteach.corpus import parse_conll
@@ -22,19 +22,7 @@ from crfteach.train import corpus_objective, template_path, train
 SMALL_TEMPLATE = parse_template("U00:%x[-1,0]\nU01:%x[0,0]\nB\n")
 
 # a corpus small enough to enumerate and to train in a fraction of a second
-TOY_CORPUS = """\
-张 B-PER
-三 I-PER
-去 O
-北 B-LOC
-京 I-LOC
-
-李 B-PER
-四 I-PER
-在 O
-上 B-LOC
-海 I-LOC
-
+TOY_CORPUS = TOY_SENTENCES + """
 张 O
 开 O
 
