@@ -84,6 +84,7 @@ def crfsuite_child(template_path, train_path, c2, out_path):
     import pycrfsuite
 
     from crfteach.corpus import read_conll
+    from crfteach.crfsuite import crfsuite_items
     from crfteach.templates import read_template
 
     template = read_template(template_path)
@@ -91,12 +92,11 @@ def crfsuite_child(template_path, train_path, c2, out_path):
     started = time.perf_counter()
     trainer = pycrfsuite.Trainer(verbose=False)
     for sentence in sentences:
-        items = [{o: 1.0 for o in position}
-                 for position in template.observations(sentence.rows)]
-        trainer.append(items, sentence.tags)
+        trainer.append(crfsuite_items(template, sentence.rows), sentence.tags)
     loaded = time.perf_counter() - started
 
-    # every (attribute, label) pair and every label pair a weight, L2 only
+    # every (attribute, label) pair and every label pair a weight, L2 only;
+    # CRFsuite's own default stopping rule, as a user would run it
     trainer.select("lbfgs")
     trainer.set_params({
         "c1": 0.0,
