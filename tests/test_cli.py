@@ -21,8 +21,11 @@ CORPUS = TOY_SENTENCES + """
 
 TEMPLATE = "U00:%x[-1,0]\nU01:%x[0,0]\nU02:%x[1,0]\nB\n"
 
-# a training run that lasts long enough to be interrupted
-SLOW_SENTENCES = 400
+# a training run that lasts long enough to be interrupted: with 40 labels
+# every evaluation is tens of milliseconds and training lasts seconds, a wide
+# window for a signal sent as soon as iteration 0 is printed
+SLOW_SENTENCES = 3000
+SLOW_LABELS = 40
 
 
 def run(*args, cwd=None):
@@ -232,7 +235,7 @@ def test_damaged_model_for_eval(files, tmp_path):
 def _slow_corpus(path):
     rng = np.random.default_rng(SEED)
     letters = [chr(ord("甲") + i) for i in range(40)]
-    labels = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG"]
+    labels = ["O"] + [f"B-T{k}" for k in range(1, SLOW_LABELS)]
     lines = []
     for _ in range(SLOW_SENTENCES):
         for _ in range(int(rng.integers(5, 30))):
