@@ -253,10 +253,13 @@ def test_ctrl_c_while_training_writes_no_model(files, tmp_path, previous):
         model.write_bytes(previous)
 
     # wait for the first iteration line, then interrupt
+    # the child starts with Ctrl-C at its default, as in a terminal, even when
+    # this test runs where SIGINT is ignored (a background job inherits that)
     process = subprocess.Popen(
         [sys.executable, "-m", "crfteach", "train", str(files["template"]),
          str(corpus), str(model), "--c2", "0.001", "--max-iter", "100000"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     header = process.stdout.readline()
     first = process.stdout.readline()
