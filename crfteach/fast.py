@@ -14,14 +14,16 @@ This module computes the same objective and gradient with the same formula
    product on a contiguous block, with no padding.
 3. Scaled probabilities instead of a logsumexp per cell (as CRFsuite
    does): each row of alpha is divided by its sum ``c_t``; log Z is the sum
-   of the ``log c_t``, and the backward pass reuses the same scales. Scores
-   are shifted by their row maximum before ``exp``, so nothing overflows.
+   of the ``log c_t``, and the backward pass reuses the same scales. When
+   a score is large enough for ``exp`` to overflow, each row is shifted by
+   its maximum first.
 4. Expected minus observed state counts as one sparse product
    ``X.T @ (node_marginals - onehot(y))``; expected transition counts as
    ``exp(transitions) * (A.T @ B)``, summed over positions without ever
    building a ``(T, K, K)`` array.
 5. Memory is spent once: exponentials overwrite the scores, node
-   marginals overwrite alpha, and the gradient is written into one vector.
+   marginals overwrite alpha, both live in buffers that every evaluation
+   reuses, and the gradient is written straight into one new vector.
 
 Scaling fails only when the scores are so extreme that a whole row of
 probabilities underflows (score differences of several hundred); the
@@ -244,7 +246,8 @@ class CorpusBatch:
         Returns:
             ``(score, log_Z, node_marginals, expected_transitions)``, or None
             when the scaled recursion underflows. ``node_marginals`` is
-            ``(n_tokens, K)`` in time-major order.
+            ``(n_tokens, K)`` in time-major order, in a buffer that the
+            next call overwrites.
         """
         K, offsets, n_active = self.n_labels, self.offsets, self.n_active
         emissions = self._times_W(W)
