@@ -26,14 +26,11 @@ the date and the machine, to ``benchmarks/resume_ner.txt``.
 
 import argparse
 import datetime
-import os
-import platform
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
-import scipy
+from machine import describe, load_average
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_CORPUS = HERE.parent.parent / "shared" / "corpora" / "resume_ner"
@@ -49,19 +46,7 @@ C2 = 1.0
 
 def machine():
     """One line: CPU model, cores, Python and library versions, load."""
-    model = platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (f"{model}, {os.cpu_count()} cores, {platform.system()} "
-            f"{platform.release()}, Python {platform.python_version()}, "
-            f"numpy {np.__version__}, scipy {scipy.__version__}, "
-            f"load average {load:.2f} at the end")
+    return f"{describe()}, load average {load_average():.2f} at the end"
 
 
 def f1_scores(gold, predicted):

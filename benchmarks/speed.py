@@ -29,7 +29,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -38,23 +37,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+from machine import describe, load_average
 
 HERE = Path(__file__).resolve().parent
 TARGETS = {"train": 0.25, "evaluation": 0.15, "memory": 1.0}
-
-
-def machine():
-    """A one-line description of this machine."""
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"numpy {np.__version__}, {platform.system()} {platform.release()}")
 
 
 def run_child(command):
@@ -200,7 +186,7 @@ def main(argv=None):
         name = "bundled"
         train_path = Path(bundled_path("train"))
     template = template_path("resume")
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    load = load_average()
     print(f"corpus {name}: {train_path}; load average {load:.2f}", flush=True)
 
     with tempfile.TemporaryDirectory() as work:
@@ -258,7 +244,7 @@ def main(argv=None):
 
     result = {
         "date": datetime.date.today().isoformat(),
-        "machine": machine(),
+        "machine": describe(),
         "load_average": load,
         "command": "python benchmarks/speed.py"
                    + (f" --corpus {args.corpus}" if args.corpus else ""),
